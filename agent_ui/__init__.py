@@ -1,0 +1,1 @@
+"""ipcc agent_ui package."""

@@ -1,0 +1,1 @@
+"""ipcc crm_bridge package."""

@@ -1,0 +1,1 @@
+"""ipcc ivr package."""
