@@ -1,0 +1,61 @@
+"""The ASGI application: REST API under /api/v1, live updates on /api/v1/ws, /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
+
+from acd.auth import TokenError
+from acd.server import Server
+
+from . import errors
+from .routes_config import router as config_router
+from .routes_ops import router as ops_router
+
+
+def create_app(server: Server) -> FastAPI:
+    app = FastAPI(title="ipcc", version="1", openapi_url="/api/v1/openapi.json",
+                  docs_url="/api/v1/docs", redoc_url=None)
+    app.state.server = server
+    errors.install(app)
+    app.include_router(ops_router, prefix="/api/v1")
+    app.include_router(config_router, prefix="/api/v1")
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        components: dict[str, Any] = server.health()
+        try:
+            components["store"] = await server.store.health()
+        except Exception as exc:  # the store being down is what health reports
+            components["store"] = {"ok": False, "error": str(exc)}
+        ok = bool(components["store"].get("ok"))
+        return JSONResponse({"status": "ok" if ok else "degraded", "components": components},
+                            status_code=200 if ok else 503)
+
+    @app.websocket("/api/v1/ws")
+    async def live(ws: WebSocket) -> None:
+        """Live updates for the caller's tenant: contact, agent, offer and queue events.
+
+        Authenticate with ``?token=...`` (browsers cannot set headers on WebSockets)."""
+        token = ws.query_params.get("token", "")
+        assert server.tokens is not None
+        try:
+            p = server.tokens.verify(token)
+        except TokenError:
+            await ws.close(code=4401)
+            return
+        await ws.accept()
+        queue = server.listen(p.tenant)
+        try:
+            while True:
+                message = await queue.get()
+                await ws.send_json(message)
+        except (WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
+            pass
+        finally:
+            server.unlisten(p.tenant, queue)
+
+    return app

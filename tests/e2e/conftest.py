@@ -1,0 +1,1 @@
+from tests.support.mosquitto import mosquitto_url  # noqa: F401
