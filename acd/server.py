@@ -95,6 +95,18 @@ class Server:
         self._dirty_queues: set[tuple[str, str]] = set()
         self._contact_tenant: dict[str, str] = {}
         self.write_errors = 0
+        self.gateways: list[Any] = []
+
+    # ------------------------------------------------------------------ gateways
+
+    def add_gateway(self, gateway: Any) -> None:
+        """Plug in a channel gateway (voice, chat...).
+
+        A gateway may define ``async start(server)``, ``async stop()``, ``health() -> dict``
+        and ``on_decision(decision)``: called synchronously for every engine decision after
+        the server applied it; it must not block (it may create tasks). Gateways added
+        before ``start()`` are started after the store, bus and restore are up."""
+        self.gateways.append(gateway)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -117,6 +129,9 @@ class Server:
         await self._seed(self.settings.tenants)
         await self._load_configuration()
         await self._restore()
+        for g in self.gateways:
+            if hasattr(g, "start"):
+                await g.start(self)
         self._publish_health()
         log.info("control process started: store=%s bus=%s", self.store_url,
                  self.bus.status()["url"] if self.bus else "none")
@@ -139,6 +154,12 @@ class Server:
         await self.bus.start()
 
     async def stop(self) -> None:
+        for g in reversed(self.gateways):
+            if hasattr(g, "stop"):
+                try:
+                    await g.stop()
+                except Exception:
+                    log.exception("gateway %r did not stop cleanly", g)
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
@@ -280,6 +301,13 @@ class Server:
                            topic=f"{tenant}/contacts/{d.contact_id}/offer")
             elif isinstance(d, ev.OverflowContact):
                 self._write("overflow", d)
+            for g in self.gateways:
+                hook = getattr(g, "on_decision", None)
+                if hook is not None:
+                    try:
+                        hook(d)
+                    except Exception:  # one gateway's bug must not stop routing
+                        log.exception("gateway %r failed on %r", g, d)
 
     def _start_timer(self, key: tuple[Hashable, ...], at: float) -> None:
         old = self._timers.pop(key, None)
@@ -463,7 +491,9 @@ class Server:
         return cid
 
     def health(self) -> dict[str, Any]:
-        return {"bus": self.bus.status() if self.bus else {"url": "none"},
+        gateways = {getattr(g, "name", type(g).__name__): g.health()
+                    for g in self.gateways if hasattr(g, "health")}
+        return gateways | {"bus": self.bus.status() if self.bus else {"url": "none"},
                 "engine": {"tenants": len(self.tenants),
                            "timers": len(self._timers),
                            "pending_writes": self._writes.qsize() if self._writes else 0,
