@@ -49,6 +49,9 @@ class AgentWentNotReady:
 @dataclass(frozen=True)
 class ContactArrived:
     contact: Contact
+    # When the contact entered its queue, for a restore after restart; the queue's
+    # wait-based rules (relaxation, overflow, max wait, SL) count from it. None: now.
+    queued_at: float | None = None
 
 
 @dataclass(frozen=True)

@@ -255,7 +255,8 @@ class Server:
             contact = contact_from_record(row)
             self._contact_tenant[contact.id] = contact.tenant
             try:
-                self.handle(ev.ContactArrived(contact), now=now)
+                queued_at = float(row.get("queued_at") or row["arrival"])
+                self.handle(ev.ContactArrived(contact, queued_at=queued_at), now=now)
                 restored += 1
             except ev.EngineError as exc:
                 log.warning("contact %s not restored: %s", row["id"], exc.message)
@@ -326,7 +327,9 @@ class Server:
 
     def _on_contact_updated(self, d: ev.ContactUpdated) -> None:
         payload = jsonable(d)
-        fields: dict[str, Any] = {"state": d.state, "agent_id": d.agent_id}
+        fields: dict[str, Any] = {"state": d.state, "agent_id": d.agent_id, "queue": d.queue}
+        if d.reason == "overflow":
+            fields["queued_at"] = d.at  # wait rules of the new queue count from here
         if d.outcome is not None:
             fields["outcome"] = d.outcome.value
         if d.state == ContactState.ENDED.value:
