@@ -27,6 +27,7 @@ from config.convert import agent_config, queue_config, stored_agent
 from config.schema import AgentDef, QueueDef, Settings, TenantDef
 
 from . import events as ev
+from . import notify
 from .auth import Tokens, hash_password
 from .engine import Engine
 from .model import Channel, Contact, ContactState, Customer, Outcome, Presence
@@ -93,7 +94,10 @@ class Server:
         self._tasks: list[asyncio.Task[None]] = []
         self._listeners: set[tuple[str, asyncio.Queue[dict[str, Any]]]] = set()
         self._dirty_queues: set[tuple[str, str]] = set()
-        self._contact_tenant: dict[str, str] = {}
+        # live contacts: id -> (tenant, channel, correlation id)
+        self._contact_info: dict[str, tuple[str, str, str]] = {}
+        self._stats_period_start = 0.0
+        self.node = f"ipcc-{uuid.uuid4().hex[:8]}"
         self.write_errors = 0
         self.gateways: list[Any] = []
 
@@ -118,7 +122,7 @@ class Server:
         from .store import Store
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.started_at = self.clock()
+        self.started_at = self._stats_period_start = self.clock()
         auth = self.settings.server.auth
         self.tokens = Tokens.for_data_dir(self.data_dir, auth.secret, auth.token_ttl_s)
         self.store = await Store.open(self.store_url)
@@ -149,8 +153,11 @@ class Server:
             self.broker = EmbeddedBroker()
             await self.broker.start()
             url = self.broker.url
-        self.bus = Bus(url, client_id=f"ipcc-{uuid.uuid4().hex[:8]}",
-                       outbox_size=bs.outbox_size, topic_prefix=bs.topic_prefix)
+        will = ("system/health", {"event": "system.health", "node": self.node, "status": "down",
+                                  "components": {}, "version": notify.VERSION,
+                                  "started_at": self.started_at})
+        self.bus = Bus(url, client_id=self.node, outbox_size=bs.outbox_size,
+                       topic_prefix=bs.topic_prefix, will=will)
         await self.bus.start()
 
     async def stop(self) -> None:
@@ -253,7 +260,7 @@ class Server:
                 lost += 1
                 continue
             contact = contact_from_record(row)
-            self._contact_tenant[contact.id] = contact.tenant
+            self._remember(contact)
             try:
                 queued_at = float(row.get("queued_at") or row["arrival"])
                 self.handle(ev.ContactArrived(contact, queued_at=queued_at), now=now)
@@ -297,9 +304,11 @@ class Server:
             elif isinstance(d, ev.Offer):
                 self._on_offer(d)
             elif isinstance(d, ev.RetractOffer):
-                tenant = self._contact_tenant.get(d.contact_id, "")
+                tenant, _, corr = self._info(d.contact_id)
+                now = self.clock()
                 self._emit(tenant, "offer.retracted", d.contact_id, jsonable(d),
-                           topic=f"{tenant}/contacts/{d.contact_id}/offer")
+                           topic=f"{tenant}/contacts/{d.contact_id}/offer",
+                           mqtt=notify.offer_retracted(d, tenant, now, corr))
             elif isinstance(d, ev.OverflowContact):
                 self._write("overflow", d)
             for g in self.gateways:
@@ -334,7 +343,6 @@ class Server:
             fields["outcome"] = d.outcome.value
         if d.state == ContactState.ENDED.value:
             fields["ended_at"] = d.at
-            self._contact_tenant.pop(d.contact_id, None)
         if d.state == ContactState.CONNECTED.value:
             try:
                 fields["explanation"] = jsonable(self.engine.explain(d.contact_id))
@@ -342,8 +350,12 @@ class Server:
                 pass
         self._write("update_contact", d.contact_id, **fields)
         self._dirty_queues.add((d.tenant, d.queue))
+        _, channel, corr = self._info(d.contact_id)
         self._emit(d.tenant, "contact.updated", d.contact_id, payload,
-                   topic=f"{d.tenant}/contacts/{d.contact_id}/state")
+                   topic=f"{d.tenant}/contacts/{d.contact_id}/state",
+                   mqtt=notify.contact_state(d, channel or None, corr))
+        if d.state == ContactState.ENDED.value:
+            self._contact_info.pop(d.contact_id, None)
 
     def _on_agent_updated(self, d: ev.AgentUpdated) -> None:
         view: dict[str, Any] = {}
@@ -361,33 +373,50 @@ class Server:
         for q in self._queues_of_tenant(d.tenant):
             self._dirty_queues.add((d.tenant, q))
         self._emit(d.tenant, "agent.updated", d.agent_id, payload,
-                   topic=f"{d.tenant}/agents/{d.agent_id}/state", retain=True)
+                   topic=f"{d.tenant}/agents/{d.agent_id}/state", retain=True,
+                   mqtt=notify.agent_state(d, view))
 
     def _on_offer(self, d: ev.Offer) -> None:
-        tenant = self._contact_tenant.get(d.contact_id, "")
+        tenant, _, corr = self._info(d.contact_id)
         payload = jsonable(d)
+        view: dict[str, Any] = {}
         try:
             view = self.engine.contact_view(d.contact_id)
-            payload["queue"] = view.get("queue")
-            payload["customer"] = jsonable(view.get("customer"))
         except ev.EngineError:
             pass
+        payload["queue"] = view.get("queue")
+        payload["customer"] = jsonable(view.get("customer"))
+        payload["data"] = jsonable(view.get("data") or {})
+        now = self.clock()
         self._emit(tenant, "offer", d.contact_id, payload,
-                   topic=f"{tenant}/contacts/{d.contact_id}/offer")
+                   topic=f"{tenant}/contacts/{d.contact_id}/offer",
+                   mqtt=notify.offer(d, tenant, now, payload["queue"], payload["customer"],
+                                     payload["data"], corr))
 
     def _queues_of_tenant(self, tenant: str) -> list[str]:
         return [q for (t, q) in self.queue_meta if t == tenant]
 
     # ----------------------------------------------------------------- outputs
 
+    def _remember(self, contact: Contact) -> None:
+        data = contact.data or {}
+        corr = str(data.get("correlation_id") or data.get("callback_of")
+                   or data.get("overflow_of") or contact.id)
+        self._contact_info[contact.id] = (contact.tenant, contact.channel.value, corr)
+
+    def _info(self, contact_id: str) -> tuple[str, str, str]:
+        return self._contact_info.get(contact_id, ("", "", contact_id))
+
     def _emit(self, tenant: str, kind: str, entity: str, payload: dict[str, Any], *,
-              topic: str | None = None, retain: bool = False) -> None:
+              topic: str | None = None, retain: bool = False,
+              mqtt: dict[str, Any] | None = None) -> None:
+        """Journal the notice, publish its documented MQTT payload, push it to browsers."""
         at = payload.get("at") or self.clock()
         if self.store is not None:
             self.store.append(at, tenant, kind, entity, payload)
         message = {"event": kind, "id": entity, "tenant": tenant, "at": at, "data": payload}
         if self.bus is not None and topic:
-            self.bus.publish(topic, message, retain=retain)
+            self.bus.publish(topic, mqtt if mqtt is not None else message, retain=retain)
         for t, q in list(self._listeners):
             if t == tenant:
                 try:
@@ -444,8 +473,12 @@ class Server:
 
     async def _stats_ticker(self) -> None:
         """Queue statistics on the bus: retained, at most once a second per queue."""
+        ticks = 0
         while True:
             await asyncio.sleep(1.0)
+            ticks += 1
+            if ticks % 60 == 0:
+                self._publish_health()
             dirty, self._dirty_queues = self._dirty_queues, set()
             now = self.clock()
             for tenant, queue in dirty:
@@ -456,7 +489,10 @@ class Server:
                 message = {"event": "queue.stats", "id": queue, "tenant": tenant, "at": now,
                            "data": jsonable(stats)}
                 if self.bus is not None:
-                    self.bus.publish(f"{tenant}/queues/{queue}/stats", message, retain=True)
+                    self.bus.publish(f"{tenant}/queues/{queue}/stats",
+                                     notify.queue_stats(tenant, now, jsonable(stats),
+                                                        self._stats_period_start),
+                                     retain=True)
                 for t, q in list(self._listeners):
                     if t == tenant:
                         try:
@@ -466,8 +502,20 @@ class Server:
 
     def _publish_health(self) -> None:
         if self.bus is not None:
-            self.bus.publish("system/health", {"event": "health", "at": self.clock(),
-                                               "data": {"status": "up"}}, retain=True)
+            h = self.health()
+            components = {"store": {"status": "ok" if self.store is not None else "down",
+                                    "detail": None},
+                          "bus": {"status": "ok", "detail": None},
+                          "engine": {"status": "ok" if not self.write_errors else "degraded",
+                                     "detail": f"{self.write_errors} store write errors"
+                                     if self.write_errors else None}}
+            for name, g in h.items():
+                if name not in ("bus", "engine", "uptime_s") and isinstance(g, dict):
+                    components[name] = {"status": g.get("status", "ok"),
+                                        "detail": g.get("detail")}
+            self.bus.publish("system/health",
+                             notify.health(self.node, self.clock(), self.started_at, components),
+                             retain=True)
 
     # -------------------------------------------------------------- use cases
 
@@ -489,7 +537,7 @@ class Server:
             preferred_agent=preferred_agent)
         # durable before anyone is told
         await self.store.save_contact(contact_record(contact, state=ContactState.QUEUED.value))
-        self._contact_tenant[cid] = tenant
+        self._remember(contact)
         self.handle(ev.ContactArrived(contact), now=now)
         return cid
 

@@ -51,8 +51,14 @@ async def _flow(proc: IpccProcess, broker_url: str) -> list[tuple[str, dict]]:
     assert "ipcc/demo/agents/agent5/state" in topics
     assert f"ipcc/demo/contacts/{cid}/state" in topics
     offer = [p for t, p in out if t == f"ipcc/demo/contacts/{cid}/offer"][0]
-    assert offer["event"] == "offer" and offer["data"]["agent_id"] == "agent5"
-    assert offer["tenant"] == "demo" and offer["id"] == cid
+    assert offer["event"] == "contact.offer" and offer["agent"] == "agent5"
+    assert offer["tenant"] == "demo" and offer["contact_id"] == cid
+    assert offer["customer"]["name"] == "Bus Test" and offer["channel"] == "chat"
+    assert offer["correlation_id"] == cid and len(offer["id"]) == 32  # unique message id
+    states = [p for t, p in out if t == f"ipcc/demo/contacts/{cid}/state"]
+    assert states[0]["event"] == "contact.state" and states[0]["channel"] == "chat"
+    agent = [p for t, p in out if t == "ipcc/demo/agents/agent5/state"][-1]
+    assert agent["presence"] == "ready" and agent["device"] == "webrtc"
     return out
 
 
