@@ -1,0 +1,1 @@
+"""Tests of the simulator, the naive baseline engine and the benchmarks."""
