@@ -28,9 +28,33 @@ class HttpSettings(_Strict):
     port: int = Field(8080, ge=0, le=65535)
 
 
+class TrunkSettings(_Strict):
+    """Where calls to phone numbers go: a SIP gateway/provider reached by URI template."""
+
+    uri_template: str = Field(min_length=5)  # e.g. "sip:{number}@192.0.2.10:5060"
+    from_uri: str | None = None  # From of calls placed through the trunk
+
+    @field_validator("uri_template")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        if not v.startswith(("sip:", "sips:")) or "{number}" not in v:
+            raise ValueError("uri_template must be a sip: URI containing {number}")
+        return v
+
+
 class SipSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(5060, ge=0, le=65535)
+    # Voice service (gateways/voice): media worker pool + inbound call flow.
+    enabled: bool = True
+    workers: int = Field(1, ge=0)          # media workers started with the server
+    max_workers: int = Field(8, ge=1)      # the pool grows up to this many (4 legs each)
+    moh: str | None = None                 # music-on-hold WAV; None: the shipped one
+    announce_every_s: float = Field(30.0, ge=0)  # position / wait announcements; 0: off
+    stats_interval_s: float = Field(5.0, ge=0)   # RTP statistics per leg (for CDRs)
+    worker_poll_ms: int = Field(10, ge=1, le=50)  # pjsua2 event polling period per worker
+    ivr_dir: str = "config/ivr"            # IVR trees (relative: to the working directory)
+    trunk: TrunkSettings | None = None     # tel: devices, transfers to numbers, click-to-dial
 
 
 class StoreSettings(_Strict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
@@ -12,8 +13,13 @@ from acd.auth import TokenError
 from acd.server import Server
 
 from . import errors
+from .deps import SESSION_COOKIE, same_origin
 from .routes_config import router as config_router
 from .routes_ops import router as ops_router
+from .routes_ui import UiHub
+from .routes_ui import router as ui_router
+
+log = logging.getLogger("ipcc.api")
 
 
 def create_app(server: Server) -> FastAPI:
@@ -23,6 +29,8 @@ def create_app(server: Server) -> FastAPI:
     errors.install(app)
     app.include_router(ops_router, prefix="/api/v1")
     app.include_router(config_router, prefix="/api/v1")
+    app.include_router(ui_router, prefix="/api/v1")
+    app.state.ui_hub = UiHub()
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -39,16 +47,27 @@ def create_app(server: Server) -> FastAPI:
     async def live(ws: WebSocket) -> None:
         """Live updates for the caller's tenant: contact, agent, offer and queue events.
 
-        Authenticate with ``?token=...`` (browsers cannot set headers on WebSockets)."""
+        Authenticate with ``?token=...`` (browsers cannot set headers on WebSockets) or
+        with the web UI's session cookie; a cookie-authenticated handshake must come from
+        this same origin (a page of another site cannot ride on the agent's session)."""
         token = ws.query_params.get("token", "")
+        if not token:
+            token = ws.cookies.get(SESSION_COOKIE, "")
+            if token and not same_origin(ws.headers.get("origin"), ws.headers.get("host")):
+                await ws.close(code=4403)
+                return
         assert server.tokens is not None
         try:
             p = server.tokens.verify(token)
         except TokenError:
             await ws.close(code=4401)
             return
+        if p.tenant not in server.tenants:
+            await ws.close(code=4401)
+            return
         await ws.accept()
         queue = server.listen(p.tenant)
+        app.state.ui_hub.attach(p, queue)
         try:
             while True:
                 message = await queue.get()
@@ -56,6 +75,13 @@ def create_app(server: Server) -> FastAPI:
         except (WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
             pass
         finally:
+            app.state.ui_hub.detach(p, queue)
             server.unlisten(p.tenant, queue)
 
+    try:
+        from agent_ui.web import install_ui
+    except ImportError as exc:  # the API serves on without its pages
+        log.warning("web UI not available: %s", exc)
+    else:
+        install_ui(app, server)
     return app
