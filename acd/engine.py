@@ -91,6 +91,7 @@ from .events import (
     StartTimer,
     TimerFired,
     WrapUpCompleted,
+    WrapUpExtended,
 )
 from .indexes import PoolRegistry, WaitingIndex
 from .model import (
@@ -144,6 +145,7 @@ class Engine:
             OfferRejected: self._on_rejected,
             ContactCompleted: self._on_completed,
             WrapUpCompleted: self._on_wrapup_completed,
+            WrapUpExtended: self._on_wrapup_extended,
             TimerFired: self._on_timer,
         }
 
@@ -255,7 +257,7 @@ class Engine:
             "preferred_agent": c.preferred_agent,
             "outcome": ct.outcome.value if ct.outcome else None, "reason": ct.reason,
             "answered_at": ct.answered_at, "ended_at": ct.ended_at,
-            "offers": len(ct.offers), "customer": asdict(c.customer), "data": dict(c.data),
+            "wrapup_until": ct.wrapup_until, "offers": len(ct.offers), "customer": asdict(c.customer), "data": dict(c.data),
         }
 
     def explain(self, contact_id: str) -> dict[str, Any]:
@@ -457,6 +459,18 @@ class Engine:
         out.append(CancelTimer(("wrapup", ct.id, ag.id)))
         self._finish_wrapup(ct, ag, now, out)
 
+    def _on_wrapup_extended(self, ev: WrapUpExtended, now: float, out: Out) -> None:
+        ct, ag = self._assigned_pair(ev.contact_id, ev.agent_id)
+        if ct.state is not ContactState.WRAP_UP or ct.wrapup_until is None:
+            raise EngineError("illegal_transition", f"contact {ct.id} is not in wrap-up",
+                              contact_id=ct.id, state=ct.state.value)
+        if not 0 < ev.seconds <= 3600:
+            raise EngineError("invalid_extension", "wrap-up extension must be 0..3600 s",
+                              seconds=ev.seconds)
+        ct.wrapup_until = max(ct.wrapup_until, now) + ev.seconds
+        out.append(StartTimer(("wrapup", ct.id, ag.id), ct.wrapup_until))
+        out.append(self._agent_notice(ag, now))
+
     def _complete(self, ct: ContactRec, ag: AgentRec, now: float, out: Out, reason: str) -> None:
         q = self._queues[ct.queue]
         self._set_contact(ct, "complete" if reason == "completed" else "abandon")
@@ -466,7 +480,8 @@ class Engine:
         if wrap <= 0:
             self._finish_wrapup(ct, ag, now, out)
             return
-        out.append(StartTimer(("wrapup", ct.id, ag.id), now + wrap))
+        ct.wrapup_until = now + wrap
+        out.append(StartTimer(("wrapup", ct.id, ag.id), ct.wrapup_until))
         out.append(self._agent_notice(ag, now))
 
     def _finish_wrapup(self, ct: ContactRec, ag: AgentRec, now: float, out: Out) -> None:

@@ -98,6 +98,15 @@ class WrapUpCompleted:
 
 
 @dataclass(frozen=True)
+class WrapUpExtended:
+    """The agent asked for more wrap-up time: the wrap-up ends ``seconds`` later."""
+
+    contact_id: str
+    agent_id: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class TimerFired:
     key: tuple[Hashable, ...]
 
@@ -105,7 +114,7 @@ class TimerFired:
 Event = Union[
     AgentLoggedIn, AgentLoggedOut, AgentWentReady, AgentWentNotReady, ContactArrived,
     ContactAbandoned, ContactCancelled, OfferAccepted, OfferRejected, ContactCompleted,
-    WrapUpCompleted, TimerFired,
+    WrapUpCompleted, WrapUpExtended, TimerFired,
 ]
 
 # ------------------------------------------------------------------------ commands

@@ -227,6 +227,7 @@ class ContactRec:
         "tier",
         "wait_at",
         "wait_gen",
+        "wrapup_until",
     )
 
     def __init__(self, c: Contact, seq: int, queued_at: float) -> None:
@@ -238,6 +239,7 @@ class ContactRec:
         self.queue = c.queue
         self.state = ContactState.QUEUED
         self.outcome: Outcome | None = None
+        self.wrapup_until: float | None = None
         self.agent_id: str | None = None
         self.seq = seq
         self.arrival = float(c.arrival)

@@ -276,17 +276,14 @@ class ExtendIn(BaseModel):
 @router.post("/contacts/{contact_id}/extend-wrapup")
 async def extend_wrapup(contact_id: str, body: ExtendIn, p: Caller,
                         server: ServerDep) -> dict[str, Any]:
-    """Give the agent more wrap-up time: the engine's wrap-up timer is re-armed later.
-
-    The engine treats timers as opaque keys handed back in ``TimerFired``; starting the
-    same key again moves it, so the contact simply stays in wrap-up longer."""
+    """Give the agent more wrap-up time (added to what is left of it)."""
     await _contact_row(server, p, contact_id)
     agent = _acting_agent(p, body.agent_id)
     view = _live_view(server, contact_id)
     if view is None or view.get("state") != "wrap_up" or view.get("agent_id") != agent:
         raise ApiError(409, "not_in_wrap_up", "the contact is not in wrap-up with this agent")
-    until = server.clock() + body.seconds
-    server._apply([ev.StartTimer(("wrapup", contact_id, agent), until)])
+    server.handle(ev.WrapUpExtended(contact_id, agent, body.seconds))
+    until = server.engine.contact_view(contact_id)["wrapup_until"]
     return {"contact_id": contact_id, "wrapup_until": until}
 
 

@@ -357,3 +357,25 @@ def test_every_state_change_is_logged_once_at_debug(caplog):
     assert "contact c1: queued -[offer]-> offered" in msgs
     assert "contact c1: offered -[accept]-> connected" in msgs
     assert "activity a/c1: offered -[accept]-> busy" in msgs
+
+
+def test_wrapup_extension_adds_to_what_is_left_and_is_refused_outside_wrapup():
+    from acd.events import EngineError, WrapUpExtended
+
+    h = Harness()
+    h.queue()
+    h.agent("a", wrapup_s={"voice": 30})
+    h.arrive("c1")
+    h.arrive("c2")
+    h.send(OfferAccepted("c1", "a"), now=1)
+    with pytest.raises(EngineError) as exc:
+        h.send(WrapUpExtended("c1", "a", 30))      # connected, not in wrap-up yet
+    assert exc.value.error_id == "illegal_transition"
+    h.send(ContactCompleted("c1", "a"), now=5)     # wrap-up until 35
+    out = h.send(WrapUpExtended("c1", "a", 30), now=20)
+    assert [d.at for d in of_type(out, StartTimer)] == [65]
+    assert h.engine.contact_view("c1")["wrapup_until"] == 65
+    with pytest.raises(EngineError):
+        h.send(WrapUpExtended("c1", "b", 30))      # not this agent's contact
+    assert offers(h.run_until(64.9)) == []         # still wrapping up at the old deadline
+    assert offers(h.run_until(65)) == [("c2", "a")]
