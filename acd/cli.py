@@ -17,6 +17,7 @@ BENCHMARKS = {
     "erlang": "acd.bench.erlang",
     "store": "acd.bench.store",
     "dialer": "acd.bench.dialer",
+    "sip": "acd.bench.sip",
 }
 
 
@@ -33,6 +34,9 @@ def _serve(args: argparse.Namespace) -> int:
         server_over["http"] = settings.server.http.model_copy(update={"port": args.http_port})
     if args.sip_port is not None:
         server_over["sip"] = settings.server.sip.model_copy(update={"port": args.sip_port})
+    if getattr(args, "no_voice", False):
+        server_over["sip"] = server_over.get("sip", settings.server.sip).model_copy(
+            update={"enabled": False})
     if args.host is not None:
         server_over["http"] = server_over.get("http", settings.server.http).model_copy(
             update={"host": args.host})
@@ -59,6 +63,9 @@ async def _run_server(settings: Any, data_dir: Path) -> None:
     from .server import Server
 
     server = Server(settings, data_dir)
+    voice = _voice_gateway(settings)
+    if voice is not None:
+        server.add_gateway(voice)
     await server.start()
     http = settings.server.http
     config = uvicorn.Config(create_app(server), host=http.host, port=http.port,
@@ -82,7 +89,13 @@ async def _run_server(settings: Any, data_dir: Path) -> None:
     print(f"  store: {server.store_url}", flush=True)
     print(f"  bus:   {server.bus.status()['url'] if server.bus else 'none'}"
           f"{' (embedded broker)' if server.broker else ''}", flush=True)
-    print(f"  SIP port (voice): {settings.server.sip.host}:{settings.server.sip.port}", flush=True)
+    if voice is None:
+        print("  voice: disabled", flush=True)
+    elif voice.started:
+        print(f"  SIP (voice): {voice.sip_address()}  "
+              f"({len(voice.pool.workers())} media workers)", flush=True)
+    else:
+        print(f"  voice: unavailable ({voice.error})", flush=True)
     if any(t.id == "demo" for t in settings.tenants):
         print("  demo log-ins: admin/admin, supervisor/supervisor, agent1..agent10/agent "
               "(tenant demo); admin@acme/admin", flush=True)
@@ -90,6 +103,15 @@ async def _run_server(settings: Any, data_dir: Path) -> None:
     web.should_exit = True
     await serving
     await server.stop()
+
+
+def _voice_gateway(settings: Any) -> Any:
+    """The voice gateway when enabled; one that cannot start leaves the rest serving."""
+    if not settings.server.sip.enabled:
+        return None
+    from gateways.voice import VoiceGateway
+
+    return VoiceGateway(optional=True)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -111,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", default="var", help="where SQLite, secrets, backups live")
     serve.add_argument("--http-port", type=int, default=None, help="HTTP port (default 8080)")
     serve.add_argument("--sip-port", type=int, default=None, help="SIP port (default 5060)")
+    serve.add_argument("--no-voice", action="store_true",
+                       help="do not start the voice service (media workers, SIP front)")
     serve.add_argument("--host", default=None, help="HTTP listen address")
     serve.add_argument("--store-url", default=None, help="database URL (default SQLite)")
     serve.add_argument("--bus-url", default=None,

@@ -130,6 +130,11 @@ class _Account(pj.Account):  # type: ignore[misc]
             log.exception("incoming call")
 
 
+def rtp_port_base(sip_port: int) -> int:
+    """First RTP port a worker tries: one of 1000 windows of 40 ports in 20000-59999."""
+    return 20000 + (sip_port % 1000) * 40
+
+
 class MediaEngine:
     """One pjsua2 endpoint with its legs; primitives are methods, facts go to ``emit``."""
 
@@ -172,6 +177,11 @@ class MediaEngine:
     def _make_account(self, uri: str) -> Any:
         acfg = pj.AccountConfig()
         acfg.idUri = uri
+        # RTP ports: pjsua scans upwards from one base (4000 by default) with a bounded
+        # number of retries, so dozens of workers on one host starting from the same base
+        # run out of retries ("Address already in use" on originate). Each worker starts
+        # from its own 40-port window instead (derived from its SIP port).
+        acfg.mediaConfig.transportConfig.port = rtp_port_base(self.sip_port)
         acc = _Account(self)
         acc.create(acfg)
         return acc
