@@ -13,7 +13,7 @@ pytestmark = pytest.mark.timeout(120)
 
 def test_waiting_contacts_survive_kill_9(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = IpccProcess(data, "--bus-url", "none").start()
+    first = IpccProcess(data, "--bus-url", "none", "--no-voice").start()
     try:
         admin = first.client("admin", "admin")
         agent = first.client("agent3", "agent")
@@ -38,7 +38,7 @@ def test_waiting_contacts_survive_kill_9(tmp_path: Path) -> None:
     finally:
         first.kill()
 
-    second = IpccProcess(data, "--bus-url", "none").start()
+    second = IpccProcess(data, "--bus-url", "none", "--no-voice").start()
     try:
         admin = second.client("admin", "admin")
         for q in ("sales", "support"):

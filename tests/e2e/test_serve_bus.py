@@ -63,7 +63,7 @@ async def _flow(proc: IpccProcess, broker_url: str) -> list[tuple[str, dict]]:
 
 
 async def test_events_through_the_embedded_broker(tmp_path: Path) -> None:
-    proc = IpccProcess(tmp_path / "data").start()  # default: embedded broker
+    proc = IpccProcess(tmp_path / "data", "--no-voice").start()  # default: embedded broker
     try:
         health = httpx.get(proc.url + "/healthz").json()
         bus = health["components"]["bus"]
@@ -74,7 +74,7 @@ async def test_events_through_the_embedded_broker(tmp_path: Path) -> None:
 
 
 async def test_events_through_mosquitto(tmp_path: Path, mosquitto_url: str) -> None:
-    proc = IpccProcess(tmp_path / "data", "--bus-url", mosquitto_url).start()
+    proc = IpccProcess(tmp_path / "data", "--bus-url", mosquitto_url, "--no-voice").start()
     try:
         await _flow(proc, mosquitto_url)
         assert httpx.get(proc.url + "/healthz").json()["components"]["bus"]["connected"]
@@ -86,7 +86,7 @@ async def test_broker_down_contacts_keep_flowing(tmp_path: Path) -> None:
     from tests.support.proc import free_port
 
     dead = f"mqtt://127.0.0.1:{free_port()}"  # nothing listens there
-    proc = IpccProcess(tmp_path / "data", "--bus-url", dead).start()
+    proc = IpccProcess(tmp_path / "data", "--bus-url", dead, "--no-voice").start()
     try:
         with proc.client("admin", "admin") as c:
             for _ in range(5):
