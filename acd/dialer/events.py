@@ -24,6 +24,9 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Union
 
+# The timer primitives are the routing engine's: one I/O layer can serve both cores.
+from acd.events import CancelTimer, StartTimer, TimerFired  # noqa: F401  (re-exported)
+
 from .model import AnswerKind, Lead, Mode, Outcome
 
 # --------------------------------------------------------------------------- inputs
@@ -153,11 +156,6 @@ class Tick:
     pass
 
 
-@dataclass(frozen=True)
-class TimerFired:
-    key: tuple[Hashable, ...]
-
-
 Event = Union[
     LeadsAdded, LeadRemoved, DncUpdated, AgentAvailable, AgentBusy, AgentLoggedOut,
     ManualDialRequested, PreviewAccepted, PreviewSkipped, CallAnswered, CallBusy,
@@ -236,17 +234,6 @@ class ReleaseAgent:
 class ReclaimAgent:
     agent_id: str
     queue_id: str
-
-
-@dataclass(frozen=True)
-class StartTimer:
-    key: tuple[Hashable, ...]
-    at: float
-
-
-@dataclass(frozen=True)
-class CancelTimer:
-    key: tuple[Hashable, ...]
 
 
 # ------------------------------------------------------------------------- notices
