@@ -20,7 +20,6 @@ Contract with the I/O layer:
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Union
 
