@@ -306,6 +306,13 @@ class Engine:
             "agents": agents,
         }
 
+    def queue_config(self, queue_id: str) -> QueueConfig:
+        """The configuration a queue runs with (raises ``queue_not_found``)."""
+        q = self._queues.get(queue_id)
+        if q is None:
+            raise EngineError("queue_not_found", f"no queue {queue_id}", queue_id=queue_id)
+        return q.cfg
+
     def queue_ids(self) -> list[str]:
         return list(self._queues)
 

@@ -370,7 +370,7 @@ class Server:
             self._write("save_session", d.tenant, d.agent_id, presence=d.presence.value,
                         reason=d.reason, device=view.get("device"), site=view.get("site"),
                         seat=view.get("seat"), since=d.at)
-        for q in self._queues_of_tenant(d.tenant):
+        for q in self.queues_of_tenant(d.tenant):
             self._dirty_queues.add((d.tenant, q))
         self._emit(d.tenant, "agent.updated", d.agent_id, payload,
                    topic=f"{d.tenant}/agents/{d.agent_id}/state", retain=True,
@@ -393,7 +393,7 @@ class Server:
                    mqtt=notify.offer(d, tenant, now, payload["queue"], payload["customer"],
                                      payload["data"], corr))
 
-    def _queues_of_tenant(self, tenant: str) -> list[str]:
+    def queues_of_tenant(self, tenant: str) -> list[str]:
         return [q for (t, q) in self.queue_meta if t == tenant]
 
     # ----------------------------------------------------------------- outputs
@@ -417,6 +417,10 @@ class Server:
         message = {"event": kind, "id": entity, "tenant": tenant, "at": at, "data": payload}
         if self.bus is not None and topic:
             self.bus.publish(topic, mqtt if mqtt is not None else message, retain=retain)
+        self.push(tenant, message)
+
+    def push(self, tenant: str, message: dict[str, Any]) -> None:
+        """Send a live update to the tenant's WebSocket listeners (never blocks)."""
         for t, q in list(self._listeners):
             if t == tenant:
                 try:
@@ -493,12 +497,7 @@ class Server:
                                      notify.queue_stats(tenant, now, jsonable(stats),
                                                         self._stats_period_start),
                                      retain=True)
-                for t, q in list(self._listeners):
-                    if t == tenant:
-                        try:
-                            q.put_nowait(message)
-                        except asyncio.QueueFull:
-                            pass
+                self.push(tenant, message)
 
     def _publish_health(self) -> None:
         if self.bus is not None:

@@ -111,6 +111,12 @@ class Store:
         self._closing = False
         self._closed = False
 
+    @property
+    def write_lock(self) -> asyncio.Lock | None:
+        """SQLite allows one writer: modules writing their own tables through
+        ``engine`` take this lock around their transactions (None on PostgreSQL)."""
+        return self._write_lock
+
     # --------------------------------------------------------------------- lifecycle
 
     @classmethod
@@ -226,6 +232,18 @@ class Store:
         self._check_open()
         async with self._engine.connect() as conn:
             yield conn
+
+    # Public access for modules that keep their own tables on this database
+    # (crm_bridge, campaigns): the same transaction and read helpers the store uses.
+    def transaction(self) -> Any:
+        """``async with store.transaction() as conn``: one write transaction."""
+        return self._write()
+
+    async def fetch_all(self, stmt: sa.Executable) -> list[dict[str, Any]]:
+        return await self._rows(stmt)
+
+    async def fetch_one(self, stmt: sa.Executable) -> dict[str, Any] | None:
+        return await self._row(stmt)
 
     async def _rows(self, stmt: sa.Executable) -> list[dict[str, Any]]:
         async with self._read() as conn:
