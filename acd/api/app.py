@@ -16,6 +16,7 @@ from . import errors
 from .deps import SESSION_COOKIE, same_origin
 from .routes_calls import router as calls_router
 from .routes_config import router as config_router
+from .routes_ivr import router as ivr_router
 from .routes_ops import router as ops_router
 from .routes_ui import UiHub
 from .routes_ui import router as ui_router
@@ -32,6 +33,7 @@ def create_app(server: Server) -> FastAPI:
     app.include_router(config_router, prefix="/api/v1")
     app.include_router(ui_router, prefix="/api/v1")
     app.include_router(calls_router, prefix="/api/v1")
+    app.include_router(ivr_router, prefix="/api/v1")
     app.state.ui_hub = UiHub()
 
     @app.get("/healthz")

@@ -176,3 +176,8 @@ cdrs = sa.Table(
 CONTACT_COLUMNS = frozenset(c.name for c in contacts.columns) - {"extra"}
 #: Fields of an agent session the caller may set.
 SESSION_FIELDS = frozenset(c.name for c in agent_sessions.columns) - {"tenant", "agent_id"}
+
+# Tables owned by other packages share this metadata so the schema check sees one schema;
+# importing them here registers them whoever imports the store first.
+import acd.ivr_traces as _ivr_traces  # noqa: F401  (migration 0002)
+import crm_bridge.tables as _crm_tables  # noqa: F401  (migration 0002)

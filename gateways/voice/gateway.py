@@ -154,6 +154,8 @@ class VoiceGateway:
             log.warning("number %s is claimed by tenants %s; %s serves it", number,
                         ", ".join(owners), owners[0])
         self._load_ivr()
+        if self.lookups is None and getattr(server, "crm", None) is not None:
+            self.lookups = server.crm  # the CRM/billing tables (crm_bridge)
         if self.lookups is None:
             from .lookups import JsonLookups
 
@@ -201,6 +203,10 @@ class VoiceGateway:
         return front if hasattr(front, "SipFront") else None
 
     def _load_ivr(self) -> None:
+        shared = getattr(self.server, "ivr", None)
+        if self.ivr_dir is None and getattr(shared, "registry", None) is not None:
+            self.registry = shared.registry  # one registry: API reloads reach new calls
+            return
         from ivr.registry import TreeRegistry
 
         d = Path(self.ivr_dir or self.settings.ivr_dir)

@@ -68,6 +68,7 @@ class IvrDriver:
         self.closed = False
         self.queued = False
         self.caller_gone = False
+        self.trace_recorded = False
 
     # ------------------------------------------------------------------ feeding
 
@@ -135,6 +136,16 @@ class IvrDriver:
             call.ivr_ended_at = self.gw.now()
         call.ivr_outcome = self.session.outcome
         call.ivr_trace = self.session.trace()
+        service = getattr(self.gw.server, "ivr", None)
+        waiting_for_contact = self.queued and call.contact_id is None and not self.closed
+        if (self.session.ended and not self.trace_recorded and service is not None
+                and not waiting_for_contact):
+            # statistics, the ivr_traces table and the bus (acd/ivr_service.py)
+            self.trace_recorded = True
+            trace = call.ivr_trace
+            task = asyncio.ensure_future(service.record_trace(
+                call.tenant, str(trace.get("tree")), trace, call.contact_id))
+            task.add_done_callback(_log_trace_failure)
 
     # ------------------------------------------------------------------ actions
 
@@ -245,6 +256,7 @@ class IvrDriver:
             return
         await gw.enqueue(self.live, a.queue, skills=dict(a.skills) or None,
                          priority=a.priority, data=data)
+        self._note_end()  # the trace is recorded against the contact just created
 
     async def _record(self, a: iv.RecordMessage) -> None:
         gw, live = self.gw, self.live
@@ -322,3 +334,8 @@ class IvrDriver:
         else:
             call.transfer_leg = leg_id
             call.set_outcome("transferred")
+
+
+def _log_trace_failure(task: "asyncio.Future[Any]") -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("IVR trace not recorded: %s", task.exception())

@@ -35,7 +35,9 @@ async def test_ring_no_answer_requeues_at_the_head_and_makes_the_agent_not_ready
     assert view["presence"] == "not_ready" and view["reason"] == "no answer"
     assert rig.server.engine.waiting("sales") == [cid, later]
     assert rig.server.engine.contact_view(cid)["state"] == "queued"
-    assert call.phase.value == "queued" and call.agent_leg is None
+    # the gateway learns of the cancelled agent leg from the worker a moment later
+    await until(lambda: call.phase.value == "queued" and call.agent_leg is None, 5,
+                "the call back in the queue phase")
     agent_leg = next(leg for leg in call.legs.values() if leg.role == "agent")
     assert not agent_leg.live and agent_leg.answered_at is None
 
