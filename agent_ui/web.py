@@ -43,7 +43,8 @@ LANG_COOKIE = "ipcc_lang"
 LOGIN_CSRF_COOKIE = "ipcc_login_csrf"
 ROLE_HOME = {"agent": "/ui/agent", "supervisor": "/ui/supervisor", "admin": "/ui/admin"}
 PAGE_ROLES = {"agent": ("agent", "supervisor", "admin"),
-              "supervisor": ("supervisor", "admin"), "admin": ("admin",)}
+              "supervisor": ("supervisor", "admin"), "admin": ("admin",),
+              "campaigns": ("supervisor", "admin")}
 
 
 def content_security_policy(host: str | None) -> str:

@@ -15,6 +15,7 @@ from acd.server import Server
 from . import errors
 from .deps import SESSION_COOKIE, same_origin
 from .routes_calls import router as calls_router
+from .routes_campaigns import router as campaigns_router
 from .routes_config import router as config_router
 from .routes_ivr import router as ivr_router
 from .routes_ops import router as ops_router
@@ -33,6 +34,7 @@ def create_app(server: Server) -> FastAPI:
     app.include_router(config_router, prefix="/api/v1")
     app.include_router(ui_router, prefix="/api/v1")
     app.include_router(calls_router, prefix="/api/v1")
+    app.include_router(campaigns_router, prefix="/api/v1")
     app.include_router(ivr_router, prefix="/api/v1")
     app.state.ui_hub = UiHub()
 

@@ -179,5 +179,6 @@ SESSION_FIELDS = frozenset(c.name for c in agent_sessions.columns) - {"tenant", 
 
 # Tables owned by other packages share this metadata so the schema check sees one schema;
 # importing them here registers them whoever imports the store first.
+import acd.campaigns.tables as _campaign_tables  # noqa: F401  (migration 0003)
 import acd.ivr_traces as _ivr_traces  # noqa: F401  (migration 0002)
 import crm_bridge.tables as _crm_tables  # noqa: F401  (migration 0002)
