@@ -18,6 +18,7 @@ BENCHMARKS = {
     "store": "acd.bench.store",
     "dialer": "acd.bench.dialer",
     "sip": "acd.bench.sip",
+    "chat": "acd.bench.chat",
 }
 
 
@@ -59,13 +60,24 @@ def _serve(args: argparse.Namespace) -> int:
 async def _run_server(settings: Any, data_dir: Path) -> None:
     import uvicorn
 
+    from crm_bridge.service import CrmService
+
+    from .campaigns.runner import CampaignRunner
+
     from .api import create_app
+    from .ivr_service import IvrService
     from .server import Server
 
     server = Server(settings, data_dir)
+    server.add_gateway(CrmService())   # before voice, which uses server.crm / server.ivr
+    server.add_gateway(IvrService())
+    server.add_gateway(CampaignRunner())  # outbound pacing; dials through voice when it can
     voice = _voice_gateway(settings)
     if voice is not None:
         server.add_gateway(voice)
+    chat = _chat_gateway(settings)
+    if chat is not None:
+        server.add_gateway(chat)
     await server.start()
     http = settings.server.http
     config = uvicorn.Config(create_app(server), host=http.host, port=http.port,
@@ -96,6 +108,9 @@ async def _run_server(settings: Any, data_dir: Path) -> None:
               f"({len(voice.pool.workers())} media workers)", flush=True)
     else:
         print(f"  voice: unavailable ({voice.error})", flush=True)
+    if chat is not None:
+        print(f"  chat:  {chat.url()}/<tenant>, widget {chat.widget_url()}" if chat.started
+              else f"  chat:  unavailable ({chat.error})", flush=True)
     if any(t.id == "demo" for t in settings.tenants):
         print("  demo log-ins: admin/admin, supervisor/supervisor, agent1..agent10/agent "
               "(tenant demo); admin@acme/admin", flush=True)
@@ -103,6 +118,15 @@ async def _run_server(settings: Any, data_dir: Path) -> None:
     web.should_exit = True
     await serving
     await server.stop()
+
+
+def _chat_gateway(settings: Any) -> Any:
+    """The web chat gateway (visitor WebSocket server) when enabled."""
+    if not settings.server.chat.enabled:
+        return None
+    from gateways.chat import ChatGateway
+
+    return ChatGateway()
 
 
 def _voice_gateway(settings: Any) -> Any:

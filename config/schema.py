@@ -74,12 +74,59 @@ class AuthSettings(_Strict):
     token_ttl_s: int = Field(8 * 3600, ge=60)
 
 
+class ChatTopicDef(_Strict):
+    """A pre-chat form choice: the topic the visitor picks decides queue and skills."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    label: str = ""
+    queue: str = Field(min_length=1)
+    skills: dict[str, int] | None = None
+
+
+class ChatSmtpSettings(_Strict):
+    """The relay transcripts are e-mailed through."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+    sender: str = "chat@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class ChatSettings(_Strict):
+    """Web chat (gateways/chat): the visitor WebSocket endpoint and its limits.
+
+    ``allowed_origins`` maps a tenant id (or ``"*"`` for every tenant) to the page origins
+    allowed to open the widget's WebSocket; a tenant with no entry accepts only this
+    server's own web origin."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8081, ge=0, le=65535)  # 0: a free port
+    allowed_origins: dict[str, list[str]] = {}
+    topics: dict[str, list[ChatTopicDef]] = {}  # tenant -> pre-chat topics
+    canned: dict[str, list[str]] = {}           # tenant -> canned agent responses
+    max_message_chars: int = Field(4000, ge=1)
+    max_attachment_bytes: int = Field(2_000_000, ge=1)
+    attachment_types: list[str] = ["image/png", "image/jpeg", "image/gif",
+                                   "application/pdf", "text/plain"]
+    connections_per_ip_per_min: float = Field(60.0, gt=0)
+    connection_burst: int = Field(20, ge=1)
+    messages_per_s: float = Field(5.0, gt=0)  # per conversation
+    message_burst: int = Field(20, ge=1)
+    resume_ttl_s: float = Field(24 * 3600.0, gt=0)
+    smtp: ChatSmtpSettings | None = None      # None: no transcripts by e-mail
+
+
 class ServerSettings(_Strict):
     http: HttpSettings = HttpSettings()
     sip: SipSettings = SipSettings()
     store: StoreSettings = StoreSettings()
     bus: BusSettings = BusSettings()
     auth: AuthSettings = AuthSettings()
+    chat: ChatSettings = ChatSettings()
     default_tenant: str | None = None  # for log-ins that name no tenant; default: the first
 
 

@@ -16,6 +16,7 @@ from . import errors
 from .deps import SESSION_COOKIE, same_origin
 from .routes_calls import router as calls_router
 from .routes_campaigns import router as campaigns_router
+from .routes_chat import install as install_chat
 from .routes_config import router as config_router
 from .routes_ivr import router as ivr_router
 from .routes_ops import router as ops_router
@@ -37,6 +38,7 @@ def create_app(server: Server) -> FastAPI:
     app.include_router(campaigns_router, prefix="/api/v1")
     app.include_router(ivr_router, prefix="/api/v1")
     app.state.ui_hub = UiHub()
+    install_chat(app)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -6,6 +6,7 @@ import {
   reportError, serverNow, shortcuts, stateLabel, syncClock, t, toast, VOICE_CHANNELS,
 } from "./common.js";
 import { Softphone } from "./softphone.js";
+import { attachChat, detachChat, onChatEvent } from "./chatpane.js";
 
 const $ = (sel) => document.querySelector(sel);
 const me = boot.me;
@@ -191,6 +192,12 @@ function onLive(msg) {
     case "consult.message":
       showConsult(d);
       break;
+    case "chat.message":
+    case "chat.typing":
+    case "chat.read":
+    case "chat.ended":
+      onChatEvent(msg);
+      break;
     default:
       break;
   }
@@ -356,6 +363,11 @@ function upsertContact(cid, c) {
     wirePane(cid, rec);
     $("#panes").append(node);
     loadPop(cid, node.querySelector(".pop"));
+    if (c.channel === "chat") {
+      const box = document.createElement("div");
+      node.insertBefore(box, node.querySelector(".digital-controls"));
+      attachChat(cid, box);
+    }
     if (!state.focused) focusPane(cid);
   }
   setContactState(cid, c.state || rec.state, c);
@@ -436,6 +448,7 @@ function onContact(cid, d) {
 function removePane(cid) {
   const rec = state.contacts.get(cid);
   if (!rec) return;
+  detachChat(cid);
   rec.node.remove();
   state.contacts.delete(cid);
   if (state.focused === cid) {
