@@ -50,6 +50,9 @@ def _serve(args: argparse.Namespace) -> int:
             update={"server": settings.server.model_copy(update=server_over)})
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # the embedded broker's libraries narrate every state change
+        for noisy in ("transitions", "amqtt", "alembic.runtime.migration"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         asyncio.run(_run_server(settings, Path(args.data_dir)))
     except KeyboardInterrupt:
