@@ -8,6 +8,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # SIP peers for the SIP front tests: sipp (Debian sip-tester) and kamailio.
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v kamailio >/dev/null 2>&1 || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
+# espeak-ng: text-to-speech for IVR text segments (the recorded prompts need no synthesizer).
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 # Debian's Chromium for the web UI's browser tests (Playwright drives it; no browser download).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
